@@ -39,15 +39,20 @@ export function getBooleanFromEnv(name: string, opts: { default?: boolean; env?:
   throw new ConfigError(`Environment variable ${name} must be a boolean (true/false), got "${raw}"`);
 }
 
-/** Kafka topic names. One place, so producers, consumers, infra and tests agree. */
+/**
+ * Kafka topic names. One place, so producers, consumers, infra and tests agree.
+ * TOPIC_NAMESPACE (default empty) prefixes them all, so a test or the chaos harness
+ * can run a whole pipeline on its own topics next to a running one.
+ */
+export const TOPIC_NAMESPACE = process.env.TOPIC_NAMESPACE ?? '';
 export const TOPICS = {
-  ticks: 'market.ticks',
-  indicators: 'market.indicators',
-  signals: 'market.signals',
-  events: 'market.events',
+  ticks: `${TOPIC_NAMESPACE}market.ticks`,
+  indicators: `${TOPIC_NAMESPACE}market.indicators`,
+  signals: `${TOPIC_NAMESPACE}market.signals`,
+  events: `${TOPIC_NAMESPACE}market.events`,
   /** Records that failed validation inside the stream, and batches an event source mapping gave up on. */
-  deadLetter: 'market.dlq',
-  /** Compacted, keyed by symbol: the durable copy of per-symbol stream state (Redis is its cache). */
-  stateChangelog: 'market.state-changelog',
+  deadLetter: `${TOPIC_NAMESPACE}market.dlq`,
+  /** Compacted, keyed by Redis key: the durable copy of per-symbol stream state (Redis is its cache). */
+  stateChangelog: `${TOPIC_NAMESPACE}market.state-changelog`,
 } as const;
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];

@@ -1,2 +1,16 @@
-// Placeholder until the pipeline lands; infra synthesizes against this entry point.
-export const handler = async (): Promise<unknown> => ({ statusCode: 501 });
+import { getStringFromEnv } from '../../shared/config';
+import { createProducer, loadKafkaConfig } from '../../shared/adapters/kafka';
+import { kafkaPublisher } from '../../shared/adapters/kafka-stream';
+import { createRedis } from '../../shared/adapters/redis';
+import { createSnsClient } from '../../shared/adapters/sns';
+import { kafkaHandler } from '../../shared/pipeline/lambda';
+import { notifySignals } from '../../shared/pipeline/notify';
+
+const deps = {
+  sns: createSnsClient(),
+  redis: createRedis(),
+  topicArn: getStringFromEnv('SIGNAL_TOPIC_ARN'),
+  deadLetters: kafkaPublisher(createProducer(loadKafkaConfig())),
+};
+
+export const handler = kafkaHandler('notify', async (records) => ({ ...(await notifySignals(records, deps)) }));

@@ -1,0 +1,102 @@
+/**
+ * `npm start`: the whole pipeline on this machine. Stream functions run in worker
+ * processes fed by the Kafka event source mapping emulator; the HTTP functions sit
+ * behind the local API Gateway adapter; a generator feeds ticks at a steady rate;
+ * signals are printed as they arrive through SNS on an SQS queue, exactly as a
+ * subscriber would receive them.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { applyLocalEnv, ensureLocalAwsResources, ROOT } from './env';
+
+applyLocalEnv();
+
+const { values: args } = parseArgs({
+  options: {
+    rate: { type: 'string', default: process.env.FEED_RATE ?? '20' },
+    symbols: { type: 'string', default: process.env.FEED_SYMBOLS ?? '8' },
+    scenario: { type: 'string', default: process.env.FEED_SCENARIO ?? 'mixed' },
+    seed: { type: 'string', default: process.env.FEED_SEED ?? '42' },
+    'no-feed': { type: 'boolean', default: false },
+    'no-signal-feed': { type: 'boolean', default: false },
+    port: { type: 'string', default: process.env.PORT ?? '3000' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+if (args.help) {
+  console.log(`Usage: npm start -- [--rate N] [--symbols N|A,B] [--scenario NAME] [--seed N] [--no-feed] [--port N]
+Runs the local stack, the pipeline and a generator feeding it. Ctrl-C stops it.`);
+  process.exit(0);
+}
+
+// Loaded after applyLocalEnv: the handler modules read their configuration at import.
+const { startSupervisor } = await import('./runtime/supervisor');
+const { streamFunctions, httpFunctions } = await import('./runtime/functions');
+const { createLocalApi } = await import('./runtime/http-adapter');
+const { loadHttpRoutes } = await import('./http-routes');
+const { startSignalFeed } = await import('./signal-feed');
+
+const c = { dim: '\x1b[2m', bold: '\x1b[1m', green: '\x1b[32m', red: '\x1b[31m', cyan: '\x1b[36m', reset: '\x1b[0m' };
+const say = (msg: string) => console.log(`${c.cyan}[main]${c.reset} ${msg}`);
+
+if (!existsSync(join(ROOT, 'web', 'dist', 'index.html')) && existsSync(join(ROOT, 'web', 'build.ts'))) {
+  say('building the dashboard (web/dist)');
+  await runToEnd(process.execPath, ['--import', 'tsx', join(ROOT, 'web', 'build.ts')]);
+}
+
+const { topicArn } = await ensureLocalAwsResources();
+const functions = streamFunctions();
+const supervisor = startSupervisor({ functions, env: process.env, output: (line) => console.log(`${c.dim}${line}${c.reset}`) });
+const api = await createLocalApi({ routes: await loadHttpRoutes(httpFunctions()), port: Number(args.port), host: '127.0.0.1', accountId: process.env.AWS_ACCOUNT_ID });
+say(`API listening on ${c.bold}${api.url}${c.reset}`);
+await Promise.all(functions.map((f) => supervisor.waitUntilReady(f.name, 120_000)));
+say(`stream functions ready: ${functions.map((f) => f.name).join(', ')}`);
+
+const feed = args['no-signal-feed'] ? undefined : await startSignalFeed(topicArn, (line, side) => console.log(`${side === 'BUY' ? c.green : c.red}[signal]${c.reset} ${line}`));
+
+let generator: ChildProcess | undefined;
+if (!args['no-feed']) {
+  generator = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'cli', 'generate.ts'), '--target', api.url, '--rate', String(args.rate), '--symbols', String(args.symbols), '--scenario', String(args.scenario), '--seed', String(args.seed), '--duration', '86400', '--timeframe', '1m'],
+    { stdio: ['ignore', 'inherit', 'inherit'], env: process.env },
+  );
+  say(`feeding ${args.rate} ticks/s (${args.scenario}, seed ${args.seed})`);
+}
+
+console.log(`
+${c.bold}Stock stream is running locally.${c.reset}
+  Dashboard   ${api.url}/
+  API         ${api.url}        (OpenAPI: ${api.url}/openapi.json)
+  Try         curl -s ${api.url}/symbols | head -c 600
+              curl -s '${api.url}/signals?limit=5'
+              curl -s -X POST ${api.url}/ticks -H 'content-type: application/json' \\
+                   -d '{"symbol":"DEMO","timestamp":"${new Date().toISOString()}","open":10,"high":10.5,"low":9.8,"close":10.2,"volume":1200}'
+  Signals     printed below as they reach an SQS queue subscribed to the SNS topic
+  Stop        Ctrl-C (the Kafka/Redis/moto services keep running; npm run stack:down stops them)
+`);
+
+let stopping = false;
+async function stop(code = 0): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  say('stopping…');
+  generator?.kill('SIGINT');
+  await feed?.stop();
+  await api.close();
+  await supervisor.stop();
+  say('stopped');
+  process.exit(code);
+}
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+function runToEnd(cmd: string, argv: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, argv, { stdio: 'inherit', env: process.env });
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${argv.join(' ')} exited with ${code}`))));
+  });
+}

@@ -38,11 +38,12 @@ export function applyLocalEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.Proc
   return env;
 }
 
-/** Creates what CloudFormation would: the signals topic (CreateTopic is idempotent). */
-export async function ensureLocalAwsResources(): Promise<{ topicArn: string }> {
+/** Creates what CloudFormation would: the signals topic named by SIGNAL_TOPIC_ARN (CreateTopic is idempotent). */
+export async function ensureLocalAwsResources(env: NodeJS.ProcessEnv = process.env): Promise<{ topicArn: string }> {
   const sns = createSnsClient();
   try {
-    const res = await sns.send(new CreateTopicCommand({ Name: SIGNAL_TOPIC_NAME }));
+    const name = env.SIGNAL_TOPIC_ARN?.split(':').pop() || SIGNAL_TOPIC_NAME;
+    const res = await sns.send(new CreateTopicCommand({ Name: name }));
     return { topicArn: res.TopicArn! };
   } finally {
     sns.destroy();

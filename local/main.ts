@@ -48,10 +48,11 @@ if (!existsSync(join(ROOT, 'web', 'dist', 'index.html')) && existsSync(join(ROOT
 }
 
 const { topicArn } = await ensureLocalAwsResources();
-const functions = streamFunctions();
-const supervisor = startSupervisor({ functions, env: process.env, output: (line) => console.log(`${c.dim}${line}${c.reset}`) });
+// The API first: a taken port fails here, before any worker process is started.
 const api = await createLocalApi({ routes: await loadHttpRoutes(httpFunctions()), port: Number(args.port), host: '127.0.0.1', accountId: process.env.AWS_ACCOUNT_ID });
 say(`API listening on ${c.bold}${api.url}${c.reset}`);
+const functions = streamFunctions();
+const supervisor = startSupervisor({ functions, env: process.env, output: (line) => console.log(`${c.dim}${line}${c.reset}`) });
 await Promise.all(functions.map((f) => supervisor.waitUntilReady(f.name, 120_000)));
 say(`stream functions ready: ${functions.map((f) => f.name).join(', ')}`);
 

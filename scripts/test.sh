@@ -21,7 +21,7 @@ step "typecheck" tsc --noEmit -p tsconfig.json
 step "unit tests" jest --selectProjects unit
 step "infra tests (cdk synth, assertions, cdk-nag, cfn-lint)" jest --selectProjects infra
 step "local stack (Kafka, Redis, moto)" bash scripts/stack.sh up
-step "integration tests (real Kafka, Redis, SQLite, moto)" jest --selectProjects integration
+step "integration tests (real Kafka, Redis, SQLite, moto)" jest --selectProjects integration --runInBand
 if [ -f scripts/e2e.sh ]; then step "end to end: verify, browser, chaos" bash scripts/e2e.sh; fi
 
 printf '\n'

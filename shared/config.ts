@@ -45,14 +45,20 @@ export function getBooleanFromEnv(name: string, opts: { default?: boolean; env?:
  * can run a whole pipeline on its own topics next to a running one.
  */
 export const TOPIC_NAMESPACE = process.env.TOPIC_NAMESPACE ?? '';
-export const TOPICS = {
-  ticks: `${TOPIC_NAMESPACE}market.ticks`,
-  indicators: `${TOPIC_NAMESPACE}market.indicators`,
-  signals: `${TOPIC_NAMESPACE}market.signals`,
-  events: `${TOPIC_NAMESPACE}market.events`,
-  /** Records that failed validation inside the stream, and batches an event source mapping gave up on. */
-  deadLetter: `${TOPIC_NAMESPACE}market.dlq`,
-  /** Compacted, keyed by Redis key: the durable copy of per-symbol stream state (Redis is its cache). */
-  stateChangelog: `${TOPIC_NAMESPACE}market.state-changelog`,
-} as const;
-export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
+
+export function topicNames(namespace: string) {
+  return {
+    ticks: `${namespace}market.ticks`,
+    indicators: `${namespace}market.indicators`,
+    signals: `${namespace}market.signals`,
+    events: `${namespace}market.events`,
+    /** Records that failed validation inside the stream, and batches an event source mapping gave up on. */
+    deadLetter: `${namespace}market.dlq`,
+    /** Compacted, keyed by Redis key: the durable copy of per-symbol stream state (Redis is its cache). */
+    stateChangelog: `${namespace}market.state-changelog`,
+  } as const;
+}
+
+export const TOPICS = topicNames(TOPIC_NAMESPACE);
+export type Topics = ReturnType<typeof topicNames>;
+export type TopicName = Topics[keyof Topics];

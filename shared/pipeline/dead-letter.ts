@@ -1,4 +1,4 @@
-import { TOPICS } from '../config';
+import { TOPICS, type Topics } from '../config';
 import { DLQ_HEADERS } from '../adapters/kafka';
 import type { DeadLetter, OutMessage } from './ports';
 
@@ -7,9 +7,9 @@ import type { DeadLetter, OutMessage } from './ports';
  * from and why (the same header names the event source mapping uses), so one
  * consumer can inspect both kinds and replay a record onto its source topic.
  */
-export function deadLetterMessage(d: DeadLetter): OutMessage {
+export function deadLetterMessage(d: DeadLetter, topics: Topics = TOPICS): OutMessage {
   return {
-    topic: TOPICS.deadLetter,
+    topic: topics.deadLetter,
     key: d.record.key ?? '',
     value: d.record.value,
     headers: {

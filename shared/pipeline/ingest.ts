@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { TOPICS } from '../config';
+import { TOPICS, type Topics } from '../config';
 import { httpError, json, parseJsonBody, type FieldError, type HttpResult } from '../http/response';
 import { normalizeSeedRecord, validatePriceRecord, type PriceRecord, type TypedRecord } from '../schema/records';
 import type { OutMessage, Publisher } from './ports';
@@ -15,15 +15,16 @@ export const INGEST_LIMITS = { maxBodyBytes: 1_048_576, maxRecords: 1000 } as co
 export interface IngestDeps {
   publisher: Publisher;
   now?: () => number;
+  topics?: Topics;
 }
 
-export function tickMessage(r: PriceRecord): OutMessage {
-  return { topic: TOPICS.ticks, key: r.symbol, value: JSON.stringify(r) };
+export function tickMessage(r: PriceRecord, topics: Topics = TOPICS): OutMessage {
+  return { topic: topics.ticks, key: r.symbol, value: JSON.stringify(r) };
 }
 
-export function eventMessage(r: TypedRecord): OutMessage {
+export function eventMessage(r: TypedRecord, topics: Topics = TOPICS): OutMessage {
   const key = 'symbol' in r ? r.symbol : r.indicatorName;
-  return { topic: TOPICS.events, key, value: JSON.stringify(r) };
+  return { topic: topics.events, key, value: JSON.stringify(r) };
 }
 
 /** `POST /ticks`: one record or an array of up to 1,000. */
@@ -44,7 +45,7 @@ export async function ingestTicks(event: APIGatewayProxyEventV2, deps: IngestDep
     else rejected.push({ index, errors: v.errors });
   });
   if (accepted.length === 0) return json(400, { accepted: 0, rejected, error: { code: 'invalid_records', message: `All ${batch.length} records are invalid` } });
-  const failure = await publishOr503(deps.publisher, accepted.map(tickMessage));
+  const failure = await publishOr503(deps.publisher, accepted.map((r) => tickMessage(r, deps.topics)));
   if (failure) return failure;
   return json(202, { accepted: accepted.length, rejected });
 }
@@ -59,7 +60,7 @@ export async function ingestSeedRecord(event: APIGatewayProxyEventV2, deps: Inge
   if (Array.isArray(body.value)) return httpError(400, 'expected_object', 'POST /ingest takes one JSON object per request; use POST /ticks for batches');
   const r = normalizeSeedRecord(body.value, { now: (deps.now ?? Date.now)() });
   if (!r.ok) return httpError(400, 'invalid_record', 'The record is invalid', r.errors);
-  const msg = r.kind === 'price' ? tickMessage(r.value) : eventMessage(r.value);
+  const msg = r.kind === 'price' ? tickMessage(r.value, deps.topics) : eventMessage(r.value, deps.topics);
   const failure = await publishOr503(deps.publisher, [msg]);
   if (failure) return failure;
   return json(200, { accepted: 1, kind: r.kind, topic: msg.topic });

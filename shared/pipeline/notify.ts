@@ -1,4 +1,5 @@
 import { PublishBatchCommand, type PublishBatchRequestEntry, type SNSClient } from '@aws-sdk/client-sns';
+import type { Topics } from '../config';
 import { keys, type RedisClient } from '../adapters/redis';
 import type { PublishedSignal } from './signal';
 import { deadLetterMessage } from './dead-letter';
@@ -22,6 +23,7 @@ export interface NotifyDeps {
   topicArn: string;
   /** Where records that are not signals at all go; they can never succeed. */
   deadLetters: Publisher;
+  topics?: Topics;
 }
 
 export interface NotifyResult {
@@ -45,7 +47,7 @@ export async function notifySignals(records: StreamRecord[], deps: NotifyDeps): 
       if (typeof signal?.id !== 'string' || typeof signal.symbol !== 'string' || (signal.side !== 'BUY' && signal.side !== 'SELL')) throw new Error('not a signal');
       items.push({ record, signal });
     } catch (err) {
-      dead.push(deadLetterMessage({ record, reason: `invalid signal: ${(err as Error).message}`, stage: STAGE }));
+      dead.push(deadLetterMessage({ record, reason: `invalid signal: ${(err as Error).message}`, stage: STAGE }, deps.topics));
     }
   }
   if (dead.length) await deps.deadLetters.publish(dead);

@@ -1,4 +1,4 @@
-import { TOPICS } from '../config';
+import { TOPICS, type Topics } from '../config';
 import { keys, type RedisClient } from '../adapters/redis';
 import { validatePriceRecord, type PriceRecord } from '../schema/records';
 import {
@@ -29,6 +29,8 @@ export interface ProcessDeps {
   publisher: Publisher;
   readChangelog: ChangelogReader;
   engine: EngineConfig;
+  /** Default TOPICS; tests and sandboxes pass their own namespace. */
+  topics?: Topics;
 }
 
 /** Per-symbol state plus the offsets already folded into it. */
@@ -49,6 +51,7 @@ const STAGE = 'process';
 
 export async function processTicks(records: StreamRecord[], deps: ProcessDeps): Promise<ProcessResult> {
   const { redis, publisher, engine } = deps;
+  const topics = deps.topics ?? TOPICS;
   const epoch = await ensureCacheEpoch(redis, deps.readChangelog);
   const out: OutMessage[] = [];
   const result: ProcessResult = { applied: 0, duplicates: 0, deadLettered: 0, closedBars: 0, symbols: 0 };
@@ -57,7 +60,7 @@ export async function processTicks(records: StreamRecord[], deps: ProcessDeps): 
   for (const record of records) {
     const reason = parseTick(record, parsed);
     if (reason) {
-      out.push(deadLetterMessage({ record, reason, stage: STAGE }));
+      out.push(deadLetterMessage({ record, reason, stage: STAGE }, topics));
       result.deadLettered++;
     }
   }
@@ -80,18 +83,18 @@ export async function processTicks(records: StreamRecord[], deps: ProcessDeps): 
     snapshots.set(symbol, r.snapshot);
     if (r.late) {
       // Late data still counts in the aggregate stage's bars; it never rewrites closed indicators.
-      out.push(deadLetterMessage({ record, reason: `late: bar for ${new Date(value.timestamp).toISOString()} is already closed`, stage: STAGE }));
+      out.push(deadLetterMessage({ record, reason: `late: bar for ${new Date(value.timestamp).toISOString()} is already closed`, stage: STAGE }, topics));
       result.deadLettered++;
       continue;
     }
     result.applied++;
-    for (const bar of r.closed) out.push(indicatorMessage(bar));
+    for (const bar of r.closed) out.push(indicatorMessage(bar, topics));
     result.closedBars += r.closed.length;
   }
 
   const changed = [...snapshots.keys()];
   const encoded = new Map(changed.map((symbol) => [symbol, JSON.stringify(states.get(symbol))]));
-  for (const symbol of changed) out.push(changelogMessage(keys.symbolState(symbol), encoded.get(symbol)!));
+  for (const symbol of changed) out.push(changelogMessage(keys.symbolState(symbol), encoded.get(symbol)!, topics));
   await publisher.publish(out);
 
   await Promise.all(
@@ -136,6 +139,6 @@ function decodeStored(text: string | null, symbol: string, engine: EngineConfig)
   return { engine: deserializeState(JSON.stringify(raw.engine)), offsets: raw.offsets };
 }
 
-export function indicatorMessage(bar: IndicatorBar): OutMessage {
-  return { topic: TOPICS.indicators, key: bar.symbol, value: JSON.stringify(bar) };
+export function indicatorMessage(bar: IndicatorBar, topics: Topics = TOPICS): OutMessage {
+  return { topic: topics.indicators, key: bar.symbol, value: JSON.stringify(bar) };
 }

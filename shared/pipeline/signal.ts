@@ -1,4 +1,4 @@
-import { TOPICS } from '../config';
+import { TOPICS, type Topics } from '../config';
 import { keys, type RedisClient } from '../adapters/redis';
 import { createRuleState, deserializeRuleState, evaluateBar, serializeRuleState, type RuleState, type RulesConfig, type Signal } from '../engine/signals';
 import type { IndicatorBar } from '../engine/engine';
@@ -21,6 +21,7 @@ export interface SignalDeps {
   readChangelog: ChangelogReader;
   rules: RulesConfig;
   now?: () => number;
+  topics?: Topics;
 }
 
 export type PublishedSignal = Signal & { createdAt: number };
@@ -32,6 +33,7 @@ const STAGE = 'signal';
 export async function evaluateSignals(records: StreamRecord[], deps: SignalDeps): Promise<{ signals: PublishedSignal[]; deadLettered: number }> {
   const { redis, publisher } = deps;
   const now = deps.now ?? Date.now;
+  const topics = deps.topics ?? TOPICS;
   const epoch = await ensureCacheEpoch(redis, deps.readChangelog);
   const out: OutMessage[] = [];
   const bars: IndicatorBar[] = [];
@@ -42,7 +44,7 @@ export async function evaluateSignals(records: StreamRecord[], deps: SignalDeps)
       if (typeof bar?.symbol !== 'string' || !Number.isFinite(bar.time) || !Number.isFinite(bar.close)) throw new Error('not an indicator bar');
       bars.push(bar);
     } catch (err) {
-      out.push(deadLetterMessage({ record, reason: `invalid indicator bar: ${(err as Error).message}`, stage: STAGE }));
+      out.push(deadLetterMessage({ record, reason: `invalid indicator bar: ${(err as Error).message}`, stage: STAGE }, topics));
       deadLettered++;
     }
   }
@@ -60,8 +62,8 @@ export async function evaluateSignals(records: StreamRecord[], deps: SignalDeps)
   for (const bar of bars) {
     for (const s of evaluateBar(states.get(bar.symbol)!, bar, deps.rules)) signals.push({ ...s, createdAt });
   }
-  for (const s of signals) out.push({ topic: TOPICS.signals, key: s.symbol, value: JSON.stringify(s), headers: { 'signal-id': s.id } });
-  for (const symbol of symbols) out.push(changelogMessage(keys.ruleState(symbol), serializeRuleState(states.get(symbol)!)));
+  for (const s of signals) out.push({ topic: topics.signals, key: s.symbol, value: JSON.stringify(s), headers: { 'signal-id': s.id } });
+  for (const symbol of symbols) out.push(changelogMessage(keys.ruleState(symbol), serializeRuleState(states.get(symbol)!), topics));
   await publisher.publish(out);
 
   await Promise.all(symbols.map((symbol) => redis.set(keys.ruleState(symbol), serializeRuleState(states.get(symbol)!))));

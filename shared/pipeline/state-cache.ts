@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { TOPICS } from '../config';
+import { TOPICS, type Topics } from '../config';
 import { keys, type RedisClient } from '../adapters/redis';
 import type { OutMessage } from './ports';
 
@@ -56,6 +56,6 @@ export async function getMany(redis: RedisClient, ks: string[]): Promise<(string
   return Promise.all(ks.map((k) => redis.get(k)));
 }
 
-export function changelogMessage(key: string, value: string): OutMessage {
-  return { topic: TOPICS.stateChangelog, key, value };
+export function changelogMessage(key: string, value: string, topics: Topics = TOPICS): OutMessage {
+  return { topic: topics.stateChangelog, key, value };
 }

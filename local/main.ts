@@ -6,7 +6,6 @@
  * subscriber would receive them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { applyLocalEnv, ensureLocalAwsResources, ROOT } from './env';
@@ -42,10 +41,9 @@ const { startSignalFeed } = await import('./signal-feed');
 const c = { dim: '\x1b[2m', bold: '\x1b[1m', green: '\x1b[32m', red: '\x1b[31m', cyan: '\x1b[36m', reset: '\x1b[0m' };
 const say = (msg: string) => console.log(`${c.cyan}[main]${c.reset} ${msg}`);
 
-if (!existsSync(join(ROOT, 'web', 'dist', 'index.html')) && existsSync(join(ROOT, 'web', 'build.ts'))) {
-  say('building the dashboard (web/dist)');
-  await runToEnd(process.execPath, ['--import', 'tsx', join(ROOT, 'web', 'build.ts')]);
-}
+// Rebuilt on every start (a fraction of a second) so a stale dashboard is never served.
+const { buildDashboard } = await import('../web/build');
+await buildDashboard({});
 
 const { topicArn } = await ensureLocalAwsResources();
 // The API first: a taken port fails here, before any worker process is started.
@@ -58,14 +56,22 @@ say(`stream functions ready: ${functions.map((f) => f.name).join(', ')}`);
 
 const feed = args['no-signal-feed'] ? undefined : await startSignalFeed(topicArn, (line, side) => console.log(`${side === 'BUY' ? c.green : c.red}[signal]${c.reset} ${line}`));
 
+/**
+ * The feed sends one-minute bars at --rate, so simulated time runs faster than the
+ * clock and charts, indicators and signals move while you watch. Five simulated days
+ * keep every timestamp inside ingest's 7-day window; at 20 bars/s over 8 symbols that
+ * is about 48 minutes of feed.
+ */
+const FEED_SIMULATED_SECONDS = 5 * 86_400;
 let generator: ChildProcess | undefined;
 if (!args['no-feed']) {
   generator = spawn(
     process.execPath,
-    ['--import', 'tsx', join(ROOT, 'cli', 'generate.ts'), '--target', api.url, '--rate', String(args.rate), '--symbols', String(args.symbols), '--scenario', String(args.scenario), '--seed', String(args.seed), '--duration', '86400', '--timeframe', '1m'],
+    ['--import', 'tsx', join(ROOT, 'cli', 'generate.ts'), '--target', api.url, '--rate', String(args.rate), '--symbols', String(args.symbols), '--scenario', String(args.scenario), '--seed', String(args.seed), '--duration', String(FEED_SIMULATED_SECONDS), '--timeframe', '1m'],
     { stdio: ['ignore', 'inherit', 'inherit'], env: process.env },
   );
-  say(`feeding ${args.rate} ticks/s (${args.scenario}, seed ${args.seed})`);
+  generator.on('exit', (code) => { if (!stopping) say(`the feed finished (exit ${code}); the pipeline keeps running — post more with npm run generate`); });
+  say(`feeding ${args.rate} bars/s (${args.scenario}, seed ${args.seed})`);
 }
 
 console.log(`
@@ -94,10 +100,3 @@ async function stop(code = 0): Promise<void> {
 }
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
-
-function runToEnd(cmd: string, argv: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, argv, { stdio: 'inherit', env: process.env });
-    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${argv.join(' ')} exited with ${code}`))));
-  });
-}

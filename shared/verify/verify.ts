@@ -64,8 +64,14 @@ export async function runVerify(deps: VerifyDeps): Promise<CheckResult[]> {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    let json: any = null;
-    try { json = text ? JSON.parse(text) : null; } catch { json = text; }
+    // Bodies are checked field by field where they are used; a non-JSON body stays text.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    let json: any;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      json = text;
+    }
     return { status: res.status, json };
   };
 

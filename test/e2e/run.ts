@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { createSandbox } from '../../local/sandbox';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -32,7 +33,7 @@ async function startMain(env: NodeJS.ProcessEnv): Promise<{ url: string; child: 
   const url = await new Promise<string>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`main did not start:\n${out.slice(-3000)}`)), 180_000);
     child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString().replace(/\x1b\[[0-9;]*m/g, '');
+      out += stripVTControlCharacters(d.toString());
       const u = /API listening on (http:\/\/\S+)/.exec(out)?.[1];
       if (u && out.includes('stream functions ready')) {
         clearTimeout(timer);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { createSandbox, type Sandbox } from '../../../local/sandbox';
 import { referenceIndicators, relDiff } from '../../../shared/verify/reference-indicators';
 import { subscribedQueue, swingSeries } from './helpers';
@@ -44,7 +45,7 @@ beforeAll(async () => {
   api = await new Promise<string>((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error(`main did not become ready:\n${out.slice(-3000)}`)), 120_000);
     main.stdout!.on('data', (d: Buffer) => {
-      out += d.toString().replace(/\x1b\[[0-9;]*m/g, '');
+      out += stripVTControlCharacters(d.toString());
       const url = /API listening on (http:\/\/\S+)/.exec(out)?.[1];
       if (url && out.includes('stream functions ready')) {
         clearTimeout(timer);

@@ -56,6 +56,14 @@ export function pruneNativeModuleCommands(outputDir: string, moduleName: string)
   ];
 }
 
+export function bundledFilesCommands(outputDir: string, files: NonNullable<StageFunctionProps['bundledFiles']>): string[] {
+  const to = path.posix.join(outputDir, files.to);
+  return [
+    ...(files.build ? [`cd "${REPO_ROOT}" && ${files.build}`] : []),
+    `rm -rf "${to}" && mkdir -p "${path.posix.dirname(to)}" && cp -R "${path.posix.join(REPO_ROOT, files.from)}" "${to}"`,
+  ];
+}
+
 /** A mount that also names itself to the function through an environment variable. */
 export interface FunctionMount {
   readonly fileSystem: lambda.FileSystem;
@@ -89,6 +97,12 @@ export interface StageFunctionProps {
    * bundling in the Lambda build image for arm64, which compiles it for Amazon Linux.
    */
   readonly nativeModules?: readonly string[];
+  /**
+   * Files the function reads at run time, produced on the build host and copied into the
+   * bundle beside the handler: `build` runs first (from the repository root), then `from`
+   * (relative to the root) is copied to `to` inside the bundle.
+   */
+  readonly bundledFiles?: { readonly build?: string; readonly from: string; readonly to: string };
 }
 
 export class StageFunction extends NodejsFunction {
@@ -158,11 +172,14 @@ export class StageFunction extends NodejsFunction {
         // Prebuilt packages need no install script (it would only compile for the build host).
         environment: prebuilt.length > 0 ? { npm_config_ignore_scripts: 'true' } : undefined,
         commandHooks:
-          prebuilt.length > 0
+          prebuilt.length > 0 || props.bundledFiles
             ? {
                 beforeBundling: () => [],
                 beforeInstall: () => [],
-                afterBundling: (_inputDir: string, outputDir: string) => prebuilt.flatMap((m) => pruneNativeModuleCommands(outputDir, m)),
+                afterBundling: (_inputDir: string, outputDir: string) => [
+                  ...prebuilt.flatMap((m) => pruneNativeModuleCommands(outputDir, m)),
+                  ...(props.bundledFiles ? bundledFilesCommands(outputDir, props.bundledFiles) : []),
+                ],
               }
             : undefined,
       },

@@ -12,7 +12,7 @@ import type { Construct } from 'constructs';
 import { TOPICS, type TopicName } from '../../shared/config';
 import type { InfraConfig } from '../config';
 import { KafkaAccess, type KafkaConnection } from '../constructs/kafka-access';
-import { type FunctionMount, StageFunction } from '../constructs/stage-function';
+import { type FunctionMount, StageFunction, type StageFunctionProps } from '../constructs/stage-function';
 import { acknowledgeNag } from '../nag';
 import type { CacheStack } from './cache-stack';
 import type { NotificationsStack } from './notifications-stack';
@@ -46,6 +46,12 @@ export interface Consumer {
  */
 export const KAFKA_RETRY_ATTEMPTS = 10;
 
+/**
+ * The dashboard is served by the api function (GET / and /assets/*) from `dist` beside
+ * the handler, where web/static.ts looks in an ESM bundle.
+ */
+export const DASHBOARD_FILES = { build: 'node --import tsx web/build.ts --quiet', from: 'web/dist', to: 'dist' } as const;
+
 export class FunctionsStack extends Stack {
   readonly functions: Record<FunctionName, StageFunction>;
   readonly deadLetterQueues: Record<ConsumerName, sqs.Queue>;
@@ -61,7 +67,7 @@ export class FunctionsStack extends Stack {
     });
     const removalPolicy = removalPolicyFor(config.stage);
 
-    const make = (name: FunctionName, description: string, extra: { memorySize?: number; timeout?: Duration; reservedConcurrentExecutions?: number; mount?: FunctionMount; nativeModules?: string[]; environment?: Record<string, string>; secretsExtension?: boolean } = {}) =>
+    const make = (name: FunctionName, description: string, extra: { memorySize?: number; timeout?: Duration; reservedConcurrentExecutions?: number; mount?: FunctionMount; nativeModules?: string[]; environment?: Record<string, string>; secretsExtension?: boolean; bundledFiles?: StageFunctionProps['bundledFiles'] } = {}) =>
       new StageFunction(this, name, {
         entry: `functions/${name}/handler.ts`,
         description: `${config.prefix} ${name}: ${description}`,
@@ -107,6 +113,7 @@ export class FunctionsStack extends Stack {
         timeout: Duration.seconds(15),
         mount: storage.readOnlyMount(),
         nativeModules: sqliteModules,
+        bundledFiles: DASHBOARD_FILES,
       }),
     };
     const { ingest, process, signal, notify, api } = this.functions;

@@ -7,6 +7,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ESM_REQUIRE_BANNER, StageFunction } from '../../infra/constructs/stage-function';
+import { DASHBOARD_FILES } from '../../infra/stacks/functions-stack';
 import { scratchDir } from './fixtures';
 
 /**
@@ -46,6 +47,7 @@ function bundleAll(): Record<keyof typeof ENTRIES, string> {
         logRetention: 7,
         removalPolicy: RemovalPolicy.DESTROY,
         nativeModules: NATIVE[id as keyof typeof ENTRIES],
+        bundledFiles: id === 'api' ? DASHBOARD_FILES : undefined,
       }),
     ]),
   ) as Record<keyof typeof ENTRIES, StageFunction>;
@@ -94,6 +96,12 @@ describe('function bundles', () => {
       // A compiled build/ would take precedence over the prebuild, and would be for the build host.
       expect(existsSync(path.join(pkg, 'build'))).toBe(false);
     }
+  }, 120_000);
+
+  it('ships the built dashboard beside the api handler', () => {
+    const dist = path.join(bundleAll().api, 'dist');
+    expect(readFileSync(path.join(dist, 'index.html'), 'utf8')).toMatch(/<html/i);
+    expect(readdirSync(path.join(dist, 'assets')).some((f) => f.endsWith('.js'))).toBe(true);
   }, 120_000);
 
   it('keeps better-sqlite3 out of the JavaScript bundle, as an import of the shipped package', () => {

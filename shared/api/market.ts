@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Db } from '../store/db';
-import { schemaVersion } from '../store/db';
+import { schemaVersion, StoreNotReadyError } from '../store/db';
 import { intervalStart } from '../store/intervals';
 import {
   getMarketData,
@@ -268,7 +268,17 @@ export async function health(deps: MarketDeps) {
   const t0 = performance.now();
   const redis = await attempt(() => withTimeout(deps.redis.ping(), deps.redisTimeoutMs, 'PING'));
   const t1 = performance.now();
-  const sqlite = await attempt(() => schemaVersion(deps.db()));
+  let empty = false;
+  const sqlite = await attempt(() => {
+    try {
+      return schemaVersion(deps.db());
+    } catch (err) {
+      // Until the aggregate stage writes its first batch there is no store: healthy, and empty.
+      if (!(err instanceof StoreNotReadyError)) throw err;
+      empty = true;
+      return 0;
+    }
+  });
   const t2 = performance.now();
   const ms = (a: number, b: number) => Math.round((b - a) * 100) / 100;
   const ok = redis.ok && sqlite.ok;
@@ -279,7 +289,7 @@ export async function health(deps: MarketDeps) {
       checks: {
         redis: redis.ok ? { status: 'ok' as const, latencyMs: ms(t0, t1) } : { status: 'error' as const, latencyMs: ms(t0, t1), error: redis.error },
         sqlite: sqlite.ok
-          ? { status: 'ok' as const, latencyMs: ms(t1, t2), schemaVersion: sqlite.value }
+          ? { status: empty ? ('empty' as const) : ('ok' as const), latencyMs: ms(t1, t2), schemaVersion: sqlite.value }
           : { status: 'error' as const, latencyMs: ms(t1, t2), error: sqlite.error },
       },
     },

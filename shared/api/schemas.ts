@@ -149,7 +149,7 @@ export const MarketOverviewSchema = z
   })
   .meta({ id: 'MarketOverview' });
 
-const check = z.object({ status: z.enum(['ok', 'error']), latencyMs: num, error: z.string().optional() });
+const check = z.object({ status: z.enum(['ok', 'empty', 'error']), latencyMs: num, error: z.string().optional() });
 
 export const HealthSchema = z
   .object({

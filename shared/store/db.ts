@@ -38,6 +38,9 @@ export class StoreError extends Error {
   }
 }
 
+/** The writer has not created the store yet: a fresh deployment with no data, not a fault. */
+export class StoreNotReadyError extends StoreError {}
+
 /**
  * Every connection this process opens stays referenced until the process exits,
  * closed or not: dropping one would make its cached statements garbage, and
@@ -166,7 +169,7 @@ export function readOnlyStore(path: string, opts: Omit<OpenStoreOptions, 'readon
       // Checked on the file first, so polling a store the writer has not created opens no connection.
       const onDisk = fileSchemaVersion(path);
       if (onDisk < SCHEMA_VERSION) {
-        throw new StoreError(`SQLite store at ${path} is not initialized yet (schema version ${onDisk} < ${SCHEMA_VERSION})`);
+        throw new StoreNotReadyError(`SQLite store at ${path} is not initialized yet (schema version ${onDisk} < ${SCHEMA_VERSION})`);
       }
       db = openStore(path, { ...opts, readonly: true });
       return db;

@@ -59,6 +59,13 @@ describe('GET /health', () => {
     expect(h.checks.sqlite).toMatchObject({ status: 'ok', schemaVersion: 1 });
   });
 
+  it('is healthy with an empty store before the aggregate stage has written anything', async () => {
+    const fresh = createApi({ db: readOnlyStore(tmp.file('not-yet.db')).get, redis, sns, config });
+    const r = await fresh(httpEvent('GET', '/health'));
+    expect(r.statusCode).toBe(200);
+    expect(HealthSchema.parse(bodyOf(r)).checks.sqlite.status).toBe('empty');
+  });
+
   it('answers 503 naming the store that is down', async () => {
     // A real client against a port nothing listens on, giving up at once instead of reconnecting.
     const dead = new Redis({ host: '127.0.0.1', port: 1, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });

@@ -4,17 +4,13 @@
  * services handed in.
  */
 
-/** One Kafka record as a stage sees it, decoded from the MSK event. */
-export interface StreamRecord {
-  topic: string;
-  partition: number;
-  offset: number;
-  /** Kafka CREATE_TIME in epoch ms: stable across redeliveries, so it is the "now" for validation. */
-  timestamp: number;
-  key: string | null;
-  value: string;
-  headers: Record<string, string>;
-}
+import type { DecodedKafkaRecord } from '../adapters/kafka-event';
+
+/**
+ * One Kafka record as a stage sees it, decoded from the MSK event. Its `timestamp`
+ * (CREATE_TIME) is stable across redeliveries, so it is the "now" for validation.
+ */
+export type StreamRecord = Pick<DecodedKafkaRecord, 'topic' | 'partition' | 'offset' | 'timestamp' | 'key' | 'value' | 'headers'>;
 
 export interface OutMessage {
   topic: string;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TOPICS } from '../config';
-import { normalizeSeedRecord, SYMBOL_PATTERN, validatePriceRecord, type FieldError, type TypedRecord } from '../schema/records';
+import { normalizeSeedRecord, SYMBOL_PATTERN, validatePriceRecord, type FieldError, type PriceRecord, type TypedRecord } from '../schema/records';
+import type { StreamRecord } from '../pipeline/ports';
 
 /**
  * Turns raw stream records into what the aggregate store applies, or into a
@@ -9,26 +10,10 @@ import { normalizeSeedRecord, SYMBOL_PATTERN, validatePriceRecord, type FieldErr
  * batch makes exactly the same decisions as its first delivery.
  */
 
-export interface StreamRecordInput {
-  topic: string;
-  partition: number;
-  offset: number;
-  /** Kafka CREATE_TIME, epoch ms. */
-  timestamp: number;
-  key: string | null;
-  value: string;
-}
+/** Headers are not needed to aggregate, so callers may leave them out. */
+export type StreamRecordInput = Omit<StreamRecord, 'headers'>;
 
-export interface Tick {
-  kind: 'tick';
-  symbol: string;
-  timestamp: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-}
+export type Tick = { kind: 'tick' } & PriceRecord;
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const epochMs = z.number().int('must be an integer (epoch ms)').min(0, 'must be epoch ms >= 0').max(8.64e15, 'is beyond the representable date range');

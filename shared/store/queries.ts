@@ -1,3 +1,4 @@
+import type { Bar } from '../engine/bars';
 import { statement, type Db } from './db';
 import type { Interval } from './intervals';
 
@@ -7,17 +8,8 @@ import type { Interval } from './intervals';
  * writer appends, unlike OFFSET.
  */
 
-export interface BarOut {
-  time: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  /** Volume-weighted average price; the close when the bar has no volume (the engine's convention). */
-  vwap: number;
-  trades: number;
-}
+/** A stored bar: the engine's bar without the symbol and timeframe the query already names. */
+export type BarOut = Omit<Bar, 'symbol' | 'timeframe'>;
 
 export interface BarsQuery {
   symbol: string;

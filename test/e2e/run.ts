@@ -4,9 +4,9 @@
  * browser tests against it, then a CI-sized chaos run (which builds its own
  * pipelines). Ends with "N passed, N failed".
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { stripVTControlCharacters } from 'node:util';
+import { startMainJob, type MainJob } from '../../local/main-process';
 import { createSandbox } from '../../local/sandbox';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -26,29 +26,10 @@ function run(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<bool
   });
 }
 
-async function startMain(env: NodeJS.ProcessEnv): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, 'local/main.ts'), '--no-feed', '--no-signal-feed', '--port', '0'], { cwd: ROOT, env: { ...env, LOG_LEVEL: 'WARN' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  const url = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`main did not start:\n${out.slice(-3000)}`)), 180_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += stripVTControlCharacters(d.toString());
-      const u = /API listening on (http:\/\/\S+)/.exec(out)?.[1];
-      if (u && out.includes('stream functions ready')) {
-        clearTimeout(timer);
-        ok(u);
-      }
-    });
-    child.on('exit', (code) => fail(new Error(`main exited with ${code}:\n${out.slice(-3000)}`)));
-  });
-  return { url, child };
-}
-
 const sandbox = await createSandbox({ name: 'e2e' });
-let main: Awaited<ReturnType<typeof startMain>> | undefined;
+let main: MainJob | undefined;
 try {
-  main = await startMain(sandbox.env);
+  main = await startMainJob(sandbox.env);
   console.log(`main job running at ${main.url} (namespace ${sandbox.namespace})`);
   const env = { ...sandbox.env, API_URL: main.url };
   await run('npm run verify', ['cli/verify.ts', '--url', main.url], env);
@@ -57,10 +38,7 @@ try {
   console.error(err);
   results.push({ name: 'start the main job', ok: false, seconds: 0 });
 } finally {
-  if (main && main.child.exitCode === null) {
-    main.child.kill('SIGINT');
-    await new Promise((r) => main!.child.once('exit', r));
-  }
+  await main?.stop();
   await sandbox.cleanup();
 }
 await run('chaos (CI size)', ['cli/chaos.ts', ...(process.env.CHAOS_ARGS ?? '--kills 20').split(' ')], { ...process.env });

@@ -3,17 +3,14 @@
  * HTTP API flow through every stage on real Kafka, Redis, SQLite and moto.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { stripVTControlCharacters } from 'node:util';
+import { startMainJob, type MainJob } from '../../../local/main-process';
 import { createSandbox, type Sandbox } from '../../../local/sandbox';
 import { referenceIndicators, relDiff } from '../../../shared/verify/reference-indicators';
 import { subscribedQueue, swingSeries } from './helpers';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
 let sandbox: Sandbox;
-let main: ChildProcess;
+let main: MainJob | undefined;
 let api = '';
 let queue: Awaited<ReturnType<typeof subscribedQueue>>;
 // Aligned to 5 minutes so that ticks 10..14 fill exactly one 5m bar.
@@ -39,21 +36,8 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
 beforeAll(async () => {
   sandbox = await createSandbox({ name: 'it-e2e' });
   queue = await subscribedQueue(sandbox.topicArn, `${sandbox.namespace.replace(/\W/g, '-')}buys`, { symbol: ['E2EA'], side: ['BUY'] });
-  main = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, 'local/main.ts'), '--no-feed', '--no-signal-feed', '--port', '0'], { env: { ...sandbox.env, LOG_LEVEL: 'WARN' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  main.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  api = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`main did not become ready:\n${out.slice(-3000)}`)), 120_000);
-    main.stdout!.on('data', (d: Buffer) => {
-      out += stripVTControlCharacters(d.toString());
-      const url = /API listening on (http:\/\/\S+)/.exec(out)?.[1];
-      if (url && out.includes('stream functions ready')) {
-        clearTimeout(timer);
-        resolveUrl(url);
-      }
-    });
-    main.on('exit', (code) => reject(new Error(`main exited with ${code}:\n${out.slice(-3000)}`)));
-  });
+  main = await startMainJob(sandbox.env);
+  api = main.url;
   const body = [...seriesA, ...seriesB].sort((a, b) => a.timestamp - b.timestamp);
   const res = await fetch(`${api}/ticks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([...body, { symbol: 'bad symbol', close: 1 }]) });
   expect(res.status).toBe(202);
@@ -63,10 +47,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  if (main && main.exitCode === null) {
-    main.kill('SIGINT');
-    await new Promise((r) => main.once('exit', r));
-  }
+  await main?.stop();
   await queue?.delete();
   await sandbox?.cleanup();
 }, 60_000);

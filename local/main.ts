@@ -19,6 +19,8 @@ const { values: args } = parseArgs({
     scenario: { type: 'string', default: process.env.FEED_SCENARIO ?? 'mixed' },
     seed: { type: 'string', default: process.env.FEED_SEED ?? '42' },
     'no-feed': { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    verbose: { type: 'boolean', short: 'v', default: false },
     'no-signal-feed': { type: 'boolean', default: false },
     port: { type: 'string', default: process.env.PORT ?? '3000' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -26,9 +28,16 @@ const { values: args } = parseArgs({
 });
 
 if (args.help) {
-  console.log(`Usage: npm start -- [--rate N] [--symbols N|A,B] [--scenario NAME] [--seed N] [--no-feed] [--port N]
-Runs the local stack, the pipeline and a generator feeding it. Ctrl-C stops it.`);
+  console.log(`Usage: npm start -- [--rate N] [--symbols N|A,B] [--scenario NAME] [--seed N] [--no-feed] [--keep] [--port N] [--verbose]
+Runs the local stack, the pipeline and a generator feeding it. Ctrl-C stops it.
+Each start begins a fresh simulated market; --keep keeps the previous run's data (and sends no feed).`);
   process.exit(0);
+}
+
+// A log line per batch from every worker would bury the signal lines; --verbose shows them.
+if (!args.verbose) {
+  process.env.LOG_LEVEL ??= 'WARN';
+  process.env.RUNTIME_LOG_LEVEL ??= 'warn';
 }
 
 // Loaded after applyLocalEnv: the handler modules read their configuration at import.
@@ -45,6 +54,11 @@ const say = (msg: string) => console.log(`${c.cyan}[main]${c.reset} ${msg}`);
 const { buildDashboard } = await import('../web/build');
 await buildDashboard({});
 
+if (!args.keep) {
+  const { resetLocalState } = await import('./fresh-start');
+  await resetLocalState();
+  say('fresh market: previous stage state, changelog and SQLite store cleared (--keep keeps them)');
+}
 const { topicArn } = await ensureLocalAwsResources();
 // The API first: a taken port fails here, before any worker process is started.
 const api = await createLocalApi({ routes: await loadHttpRoutes(httpFunctions()), port: Number(args.port), host: '127.0.0.1', accountId: process.env.AWS_ACCOUNT_ID });
@@ -64,7 +78,7 @@ const feed = args['no-signal-feed'] ? undefined : await startSignalFeed(topicArn
  */
 const FEED_SIMULATED_SECONDS = 5 * 86_400;
 let generator: ChildProcess | undefined;
-if (!args['no-feed']) {
+if (!args['no-feed'] && !args.keep) {
   generator = spawn(
     process.execPath,
     ['--import', 'tsx', join(ROOT, 'cli', 'generate.ts'), '--target', api.url, '--rate', String(args.rate), '--symbols', String(args.symbols), '--scenario', String(args.scenario), '--seed', String(args.seed), '--duration', String(FEED_SIMULATED_SECONDS), '--timeframe', '1m'],
@@ -91,10 +105,11 @@ async function stop(code = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
   say('stopping…');
+  // Ctrl-C reaches the workers too; the supervisor must already know it is stopping so
+  // it does not take their exits for crashes and restart them.
+  const workers = supervisor.stop();
   generator?.kill('SIGINT');
-  await feed?.stop();
-  await api.close();
-  await supervisor.stop();
+  await Promise.all([workers, feed?.stop(), api.close()]);
   say('stopped');
   process.exit(code);
 }

@@ -139,6 +139,11 @@ interface ResolvedOptions {
   maxBufferedRecords: number;
 }
 
+/** The consumer group of a mapping that names none: one per function and topic set. */
+export function mappingGroupId(functionName: string, topics: readonly string[]): string {
+  return `lambda-${functionName}-${[...topics].sort().join('+')}`;
+}
+
 /** Validates options the way CreateEventSourceMapping would, naming the offending field. */
 export function resolveMappingOptions(o: EventSourceMappingOptions): ResolvedOptions {
   if (typeof o.functionName !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(o.functionName)) {
@@ -162,7 +167,7 @@ export function resolveMappingOptions(o: EventSourceMappingOptions): ResolvedOpt
   return {
     functionName: o.functionName,
     topics,
-    groupId: o.groupId ?? `lambda-${o.functionName}-${[...topics].sort().join('+')}`,
+    groupId: o.groupId ?? mappingGroupId(o.functionName, topics),
     batchSize,
     maxBatchingWindowMs: checkInt('maxBatchingWindowMs', o.maxBatchingWindowMs ?? 500, 0, 300_000),
     // AWS: "When you configure both infinite retries and an on-failure destination, Lambda automatically applies a maximum of 10 retry attempts."

@@ -8,6 +8,8 @@ import { startMainJob, type MainJob } from '../../../local/main-process';
 import { createSandbox, type Sandbox } from '../../../local/sandbox';
 import { referenceIndicators, relDiff } from '../../../shared/verify/reference-indicators';
 import { subscribedQueue, swingSeries } from './helpers';
+import { Consumer } from '@platformatic/kafka';
+import { connectionSettings, createProducer, loadKafkaConfig, produceRecords } from '../../../shared/adapters/kafka';
 
 let sandbox: Sandbox;
 let main: MainJob | undefined;
@@ -100,5 +102,43 @@ describe('the local pipeline, end to end', () => {
     const minutes = await getJson('/symbols/E2EB/bars?interval=1m&limit=1000');
     expect(minutes.body.items).toHaveLength(120);
     expect(existsSync(sandbox.env.SQLITE_PATH!)).toBe(true);
+  }, 90_000);
+
+  it('dead-letters garbage put straight onto the ticks topic, with reasons, and keeps the partition moving', async () => {
+    const kafka = loadKafkaConfig(sandbox.env);
+    const producer = createProducer(kafka);
+    const t = Date.now() - 60_000;
+    const good = { symbol: 'E2EG', timestamp: t, open: 5, high: 5, low: 5, close: 5, volume: 1 };
+    try {
+      await produceRecords(producer, [
+        { topic: sandbox.topics.ticks, key: 'E2EG', value: 'not json at all' },
+        { topic: sandbox.topics.ticks, key: 'E2EG', value: JSON.stringify({ symbol: 'E2EG', price: 'twelve' }) },
+        { topic: sandbox.topics.ticks, key: 'E2EG', value: JSON.stringify(good) },
+        // Far out of order: its bar closed long ago, so it may never change indicators.
+        { topic: sandbox.topics.ticks, key: 'E2EG', value: JSON.stringify({ ...good, timestamp: t - 3 * 3600_000 }) },
+        { topic: sandbox.topics.ticks, key: 'E2EG', value: JSON.stringify({ ...good, timestamp: t + 60_000, close: 6, high: 6 }) },
+      ]);
+    } finally {
+      await producer.close();
+    }
+    await until('the good ticks behind the garbage', async () => {
+      const r = await getJson('/symbols/E2EG');
+      return r.status === 200 && r.body.lastPrice === 6 ? true : undefined;
+    });
+    const consumer = new Consumer({ ...connectionSettings(kafka), groupId: `${sandbox.namespace}dlq-reader`, autocommit: false });
+    const reasons: string[] = [];
+    const stream = await consumer.consume({ topics: [sandbox.topics.deadLetter], mode: 'earliest' });
+    const timer = setTimeout(() => void stream.close(), 20_000);
+    for await (const m of stream) {
+      const h = Object.fromEntries([...m.headers].map(([k, v]) => [k.toString(), v.toString()]));
+      if (h['dlq-function'] === 'process' && m.key?.toString() === 'E2EG') reasons.push(h['dlq-reason']!);
+      if (reasons.length >= 3) break;
+    }
+    clearTimeout(timer);
+    await stream.close();
+    await consumer.close(true);
+    expect(reasons[0]).toBe('invalid JSON');
+    expect(reasons[1]).toMatch(/^invalid record: /);
+    expect(reasons[2]).toMatch(/^late: /);
   }, 90_000);
 });

@@ -145,10 +145,12 @@ export class FunctionsStack extends Stack {
     cache.grantConnect(process);
 
     kafka.grantProduce(signal, [TOPICS.signals, TOPICS.stateChangelog]);
-    subscribe('signal', TOPICS.indicators, 'signal', 200, 1);
+    // Window 0: MSK windows are whole seconds (or the 500 ms default, which cannot be restored once changed), so any
+    // window adds at least 1 s per hop; signal and notify see few records, and invoking at once costs almost nothing.
+    subscribe('signal', TOPICS.indicators, 'signal', 200, 0);
     cache.grantConnect(signal);
 
-    subscribe('notify', TOPICS.signals, 'notify', 100, 1);
+    subscribe('notify', TOPICS.signals, 'notify', 100, 0);
     cache.grantConnect(notify);
     notifications.grantSignalTopicPublish(notify);
 

@@ -48,7 +48,9 @@ export interface HttpFunctionDefinition {
 
 /** Built on demand so TOPIC_NAMESPACE set by a test or the chaos harness is honoured. */
 export function streamFunctions(): FunctionDefinition[] {
-  const common = { maxRetries: 3, retryBackoffMs: 250, maxRetryBackoffMs: 5_000, reportBatchItemFailures: true, startingPosition: 'TRIM_HORIZON' as const };
+  // 10 retries backing off to 10 s: about a minute of retrying, which rides out a 30 s Redis or SNS outage
+  // (the chaos harness's redis-down and sns-down) instead of sending the batch to the dead-letter topic.
+  const common = { maxRetries: 10, retryBackoffMs: 250, maxRetryBackoffMs: 10_000, reportBatchItemFailures: true, startingPosition: 'TRIM_HORIZON' as const };
   return [
     {
       name: 'process',

@@ -29,7 +29,8 @@ export function createRedis(cfg: RedisConfig = loadRedisConfig()): RedisClient {
   const username = u.username ? decodeURIComponent(u.username) : undefined;
   // Fail a command quickly while the server is away instead of queueing forever:
   // the event source mapping retries the whole batch, which is the recovery path.
-  const common = { maxRetriesPerRequest: 2, enableOfflineQueue: true, connectTimeout: 5_000, lazyConnect: false } as const;
+  // commandTimeout: a server that hangs (no reply, connection open) fails the command too.
+  const common = { maxRetriesPerRequest: 2, enableOfflineQueue: true, connectTimeout: 5_000, commandTimeout: 5_000, lazyConnect: false } as const;
   // Commands issued together (Promise.all over keys in different slots) go out as one round trip per node.
   const enableAutoPipelining = true;
   if (cfg.cluster) {

@@ -7,7 +7,9 @@ import { SQSClient } from '@aws-sdk/client-sqs';
  */
 // Without timeouts a hung endpoint stalls a batch until the Lambda times out; failing
 // fast lets the event source mapping's retry (the recovery path) take over.
-const requestHandler = { connectionTimeout: 3_000, requestTimeout: 10_000 };
+// throwOnRequestTimeout: without it @smithy/node-http-handler 4.x only logs a warning when
+// requestTimeout passes and the request keeps waiting.
+const requestHandler = { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true };
 
 export function createSnsClient(): SNSClient {
   return new SNSClient({ maxAttempts: 3, requestHandler });

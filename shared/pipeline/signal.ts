@@ -2,7 +2,7 @@ import { TOPICS, type Topics } from '../config';
 import { keys, type RedisClient } from '../adapters/redis';
 import { createRuleState, deserializeRuleState, evaluateBar, serializeRuleState, type RuleState, type RulesConfig, type Signal } from '../engine/signals';
 import type { IndicatorBar } from '../engine/engine';
-import { assertCacheEpoch, changelogMessage, ensureCacheEpoch, getMany, type ChangelogReader } from './state-cache';
+import { assertCacheEpoch, changelogMessage, ensureCacheEpoch, getMany, RECENT_SIGNAL_CHANGELOG_PREFIX, type ChangelogReader } from './state-cache';
 import { deadLetterMessage } from './dead-letter';
 import type { OutMessage, Publisher, StreamRecord } from './ports';
 
@@ -64,9 +64,13 @@ export async function evaluateSignals(records: StreamRecord[], deps: SignalDeps)
   }
   for (const s of signals) out.push({ topic: topics.signals, key: s.symbol, value: JSON.stringify(s), headers: { 'signal-id': s.id } });
   for (const symbol of symbols) out.push(changelogMessage(keys.ruleState(symbol), serializeRuleState(states.get(symbol)!), topics));
+  // The recent list is cache state too: its durable copy is one changelog entry per signal.
+  for (const s of signals) out.push(changelogMessage(`${RECENT_SIGNAL_CHANGELOG_PREFIX}${s.id}`, JSON.stringify(s), topics));
   await publisher.publish(out);
 
-  await Promise.all(symbols.map((symbol) => redis.set(keys.ruleState(symbol), serializeRuleState(states.get(symbol)!))));
+  // The recent list before the rule state: saving the rule state marks these bars as
+  // evaluated, so a batch that died (or lost Redis) between the two would, redelivered,
+  // produce no signals and never add them to the list. Adding them is idempotent.
   if (signals.length) {
     const m = redis.multi();
     for (const s of signals) {
@@ -75,15 +79,19 @@ export async function evaluateSignals(records: StreamRecord[], deps: SignalDeps)
       m.hsetnx(keys.signalData, s.id, JSON.stringify(s));
     }
     await m.exec();
-    await trimRecentSignals(redis);
+    const trimmed = await trimRecentSignals(redis);
+    // An empty value retires the entry, so a restore does not bring trimmed signals back.
+    if (trimmed.length) await publisher.publish(trimmed.map((id) => changelogMessage(`${RECENT_SIGNAL_CHANGELOG_PREFIX}${id}`, '', topics)));
   }
+  await Promise.all(symbols.map((symbol) => redis.set(keys.ruleState(symbol), serializeRuleState(states.get(symbol)!))));
   await assertCacheEpoch(redis, epoch);
   return { signals, deadLettered };
 }
 
-async function trimRecentSignals(redis: RedisClient): Promise<void> {
+async function trimRecentSignals(redis: RedisClient): Promise<string[]> {
   const excess = (await redis.zcard(keys.recentSignals)) - RECENT_SIGNALS;
-  if (excess <= 0) return;
+  if (excess <= 0) return [];
   const old = await redis.zrange(keys.recentSignals, '0', String(excess - 1));
   if (old.length) await redis.multi().zrem(keys.recentSignals, ...old).hdel(keys.signalData, ...old).exec();
+  return old;
 }

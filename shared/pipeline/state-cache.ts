@@ -13,6 +13,13 @@ import type { OutMessage } from './ports';
  * retried, so it never mixes state from before and after a loss.
  */
 
+/**
+ * Changelog key of one signal in the Redis recent-signals list. The list is a sorted
+ * set, not a string key, so it is restored from one changelog entry per signal (an
+ * empty value once the signal has been trimmed from the list).
+ */
+export const RECENT_SIGNAL_CHANGELOG_PREFIX = '{signals}:recent#';
+
 /** Reads the compacted changelog to its end: the latest value of every key. */
 export type ChangelogReader = () => Promise<Map<string, string>>;
 
@@ -32,6 +39,12 @@ export async function ensureCacheEpoch(redis: RedisClient, readChangelog: Change
   for (let i = 0; i < entries.length; i += 500) {
     await Promise.all(
       entries.slice(i, i + 500).map(async ([k, v]) => {
+        if (k.startsWith(RECENT_SIGNAL_CHANGELOG_PREFIX)) {
+          const s = JSON.parse(v) as { id: string; barTime: number };
+          // Same hash slot ({signals}); ZADD and HSETNX are idempotent, so a concurrent restorer does no harm.
+          await redis.multi().zadd(keys.recentSignals, s.barTime, s.id).hsetnx(keys.signalData, s.id, v).exec();
+          return;
+        }
         await redis.set(k, v, 'NX');
         const sym = /^\{(.+)\}:state$/.exec(k)?.[1];
         if (sym) await redis.sadd(keys.symbols, sym);

@@ -41,7 +41,7 @@ try {
   await main?.stop();
   await sandbox.cleanup();
 }
-await run('chaos (CI size)', ['cli/chaos.ts', ...(process.env.CHAOS_ARGS ?? '--kills 20').split(' ')], { ...process.env });
+await run('chaos (CI size)', ['cli/chaos.ts', ...(process.env.CHAOS_ARGS ?? '--kills 20 --seed 1 --drain-timeout 300').split(' ')], { ...process.env });
 
 console.log('\nend-to-end step');
 for (const r of results) console.log(`  ${r.ok ? 'ok  ' : 'FAIL'}  ${r.name} (${r.seconds.toFixed(1)} s)`);

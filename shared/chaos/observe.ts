@@ -2,12 +2,12 @@
  * Reading a run from the outside: consumer lag, topic contents, and the final
  * state in Redis, SQLite and the SQS queue.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { Consumer } from '@platformatic/kafka';
 import { Redis } from 'ioredis';
-import { connectionSettings, createAdmin, DLQ_HEADERS, loadKafkaConfig, type KafkaAdmin, type KafkaConfig } from '../adapters/kafka';
+import { DLQ_HEADERS, loadKafkaConfig, type KafkaAdmin } from '../adapters/kafka';
+import { readTopic, type TopicRecord } from '../adapters/kafka-stream';
 import { keys } from '../adapters/redis';
 import { createSqsClient } from '../adapters/sns';
 import { DatabaseSync } from 'node:sqlite';
@@ -51,49 +51,6 @@ export async function consumerLag(admin: KafkaAdmin, groups: readonly ConsumerGr
   return { total, byGroup, produced };
 }
 
-export interface TopicRecord {
-  partition: number;
-  offset: number;
-  key: string | null;
-  value: string;
-  headers: Record<string, string>;
-}
-
-/** Every record of a topic up to its current end, without committing anything. */
-export async function readTopic(kafka: KafkaConfig, topic: string, timeoutMs = 60_000): Promise<TopicRecord[]> {
-  const groupId = `chaos-reader-${randomUUID()}`;
-  const consumer = new Consumer({ ...connectionSettings(kafka, {}, '-chaos-reader'), groupId, autocommit: false });
-  const out: TopicRecord[] = [];
-  try {
-    const ends = await consumer.listOffsets({ topics: [topic] });
-    const endOffsets = (ends.get(topic) ?? []).map((o) => BigInt(o));
-    const remaining = new Set(endOffsets.flatMap((e, p) => (e > 0n ? [p] : [])));
-    if (remaining.size === 0) return out;
-    const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false, maxWaitTime: 200 });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      void stream.close();
-    }, timeoutMs);
-    for await (const m of stream) {
-      const headers: Record<string, string> = {};
-      for (const [k, v] of m.headers) headers[Buffer.from(k).toString('utf8')] = Buffer.from(v).toString('utf8');
-      out.push({ partition: m.partition, offset: Number(m.offset), key: m.key ? Buffer.from(m.key).toString('utf8') : null, value: m.value ? Buffer.from(m.value).toString('utf8') : '', headers });
-      if (m.offset + 1n >= (endOffsets[m.partition] ?? 0n)) remaining.delete(m.partition);
-      if (remaining.size === 0) break;
-    }
-    clearTimeout(timer);
-    await stream.close().catch(() => undefined);
-    if (timedOut) throw new Error(`reading ${topic} timed out after ${timeoutMs} ms with ${remaining.size} partition(s) unread`);
-    return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
-  } finally {
-    await consumer.close(true).catch(() => undefined);
-    // The broker keeps even an empty group around; this one was only a way to read.
-    const admin = createAdmin(kafka);
-    await admin.deleteGroups({ groups: [groupId] }).catch(() => undefined);
-    await admin.close().catch(() => undefined);
-  }
-}
 
 /** Drains the run's queue: every notification delivered, with SQS's SentTimestamp. */
 export async function drainQueue(queueUrl: string, quietPolls = 2): Promise<Delivery[]> {
